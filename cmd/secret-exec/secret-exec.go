@@ -1,0 +1,245 @@
+// Command secret-exec fetches AWS secrets into its environment, as the
+// Amazon ECS agent does with a task definition's secrets, and then
+// replaces itself with a command.
+//
+// It stands first in a container's ENTRYPOINT, or in front of any command
+// on a host:
+//
+//	ENTRYPOINT ["/secret-exec", "--"]
+//	CMD ["/app/server"]
+//
+// Mappings come from SECRET_EXEC_SECRETS (YAML or JSON: a map of variable
+// names to references, as in a Copilot manifest, or a list of {name,
+// valueFrom}, as in a task definition), from SECRET_EXEC_SECRETS_FILE, and
+// from variables whose value is ssm://REF or secretsmanager://REF. With no
+// mapping at all the command is executed at once, without loading any AWS
+// configuration. See the usage text below for every setting.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/secret-exec/secret-exec/resolve"
+)
+
+const usage = `Usage:
+    secret-exec [flags] [--] COMMAND [ARG...]
+    secret-exec --check [flags]
+
+secret-exec fetches the AWS SSM parameters and Secrets Manager secrets that
+its mappings name, sets them as environment variables and replaces itself
+with COMMAND. Put -- before COMMAND so that its own flags are left alone.
+
+Settings (each flag has an environment twin):
+    --secrets TEXT        SECRET_EXEC_SECRETS       mappings, YAML or JSON
+    --secrets-file FILE   SECRET_EXEC_SECRETS_FILE  mappings, Copilot manifest
+                                                    or ECS task definition
+    --app NAME            SECRET_EXEC_APP           Copilot application
+    --env NAME            SECRET_EXEC_ENV           Copilot environment
+                          (else COPILOT_APPLICATION_NAME, COPILOT_ENVIRONMENT_NAME)
+    --container NAME      SECRET_EXEC_CONTAINER     container of a task definition
+    --region REGION       SECRET_EXEC_REGION        default region
+    --timeout DURATION    SECRET_EXEC_TIMEOUT       deadline for all fetches (30s)
+    --no-tag-check        SECRET_EXEC_TAG_CHECK=off skip the Copilot tag policy
+    -v                    SECRET_EXEC_VERBOSE=1     names, regions, timings on stderr
+    --check                                         resolve and report, run nothing
+    --version, --help
+
+    A variable set to ssm://NAME or secretsmanager://ID is replaced by the
+    value it refers to.
+
+Mappings:
+    GITHUB_WEBHOOK_SECRET: GH_WEBHOOK_SECRET        parameter in the default region
+    DB_PASSWORD: /copilot/app/env/secrets/db:3     version 3 (or :label)
+    API_KEY: arn:aws:ssm:eu-west-1:123456789012:parameter/api_key
+    DB_USER: {secretsmanager: "prod/db:username::"} key of a JSON secret
+
+Exit status:
+    0        --check passed; otherwise the command's own status
+    1        a secret could not be resolved; nothing was run
+    2        usage or configuration error; nothing was run
+    126      the command could not be executed
+    127      the command was not found
+    128+n    signal n arrived while secrets were being resolved
+
+Examples:
+    SECRET_EXEC_SECRETS='DB_PASSWORD: /myapp/db_password' secret-exec -- ./server
+    secret-exec --secrets-file manifest.yml --app myapp --env test --check
+`
+
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+// run does all that secret-exec does and returns its exit status. On
+// success it does not return: the command takes the process over.
+func run(args, environ []string, stdout, stderr io.Writer) int {
+	getenv := func(name string) string { v, _ := lookupEnv(environ, name); return v }
+	s, err := parseSettings(args, getenv)
+	switch {
+	case err != nil:
+		return fail(stderr, exitUsage, err)
+	case s.help:
+		fmt.Fprint(stderr, usage)
+		return 0
+	case s.version:
+		fmt.Fprintln(stdout, "secret-exec", buildVersion())
+		return 0
+	case s.check && len(s.command) > 0:
+		return fail(stderr, exitUsage, usagef("--check runs no command: drop %q", s.command[0]))
+	case !s.check && len(s.command) == 0:
+		return fail(stderr, exitUsage, usagef("no command given (see --help)"))
+	}
+	ms, err := mappings(s, environ)
+	if err != nil {
+		return fail(stderr, exitUsage, err)
+	}
+	if len(ms) == 0 && !s.check {
+		return execute(s.command, resolve.Environ(environ, nil), stderr)
+	}
+	stopOnSignal()
+	start := time.Now()
+	secrets, err := resolveAll(s, ms)
+	if s.verbose {
+		logSecrets(stderr, secrets, time.Since(start))
+	}
+	if s.check {
+		printReport(stdout, secrets)
+	}
+	if err != nil {
+		return fail(stderr, exitResolve, err)
+	}
+	if s.check {
+		return 0
+	}
+	return execute(s.command, resolve.Environ(environ, vars(secrets)), stderr)
+}
+
+// mappings gathers the mappings of every source.
+func mappings(s *settings, environ []string) ([]resolve.Mapping, error) {
+	var text, file []resolve.Mapping
+	var err error
+	if s.secrets != "" {
+		text, err = resolve.ParseSecrets([]byte(s.secrets), "SECRET_EXEC_SECRETS")
+		if err != nil {
+			return nil, err
+		}
+	}
+	if s.secretsFile != "" {
+		if file, err = readFile(s.secretsFile); err != nil {
+			return nil, err
+		}
+	}
+	inline, err := resolve.Inline(environ)
+	if err != nil {
+		return nil, err
+	}
+	return resolve.Merge(text, file, inline)
+}
+
+func readFile(name string) ([]resolve.Mapping, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("secrets file: %w", err)
+	}
+	return resolve.ParseSecrets(data, name)
+}
+
+// stopOnSignal ends secret-exec at once, with 128+n, when signal n arrives
+// while it resolves: nothing has been run yet, so nothing is left behind.
+func stopOnSignal() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	go func() {
+		sig := <-c
+		os.Exit(exitSignalBase + int(sig.(syscall.Signal)))
+	}()
+}
+
+// resolveAll loads the AWS configuration and resolves every mapping within
+// the deadline.
+func resolveAll(s *settings, ms []resolve.Mapping) ([]resolve.Secret, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	cfg, err := resolve.LoadConfig(ctx, s.region)
+	if err != nil {
+		return nil, err
+	}
+	r := &resolve.Resolver{Clients: resolve.NewClients(cfg), Policy: policy(s)}
+	if needsRegion(ms) {
+		if r.Region, err = resolve.FindRegion(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := resolve.CheckCredentials(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return r.Resolve(ctx, ms)
+}
+
+func policy(s *settings) *resolve.Policy {
+	if s.noTagCheck || s.app == "" || s.env == "" {
+		return nil
+	}
+	return &resolve.Policy{App: s.app, Env: s.env}
+}
+
+// needsRegion reports whether any reference lacks a region of its own.
+func needsRegion(ms []resolve.Mapping) bool {
+	for _, m := range ms {
+		if m.Ref.Region == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func vars(secrets []resolve.Secret) []resolve.Var {
+	vs := make([]resolve.Var, len(secrets))
+	for i, s := range secrets {
+		vs[i] = resolve.Var{Name: s.Name, Value: s.Value}
+	}
+	return vs
+}
+
+// execute runs the command in place of secret-exec, or returns the status
+// of its failure to do so.
+func execute(argv, env []string, stderr io.Writer) int {
+	err := execCommand(argv, env)
+	return fail(stderr, err.status, err)
+}
+
+// fail prints err, one line at a time, and returns status.
+func fail(w io.Writer, status int, err error) int {
+	var re *resolve.Error
+	if errors.As(err, &re) {
+		fmt.Fprintf(w, "secret-exec: %d of the secrets could not be resolved; nothing was run:\n",
+			len(re.Failed))
+		for _, s := range re.Failed {
+			fmt.Fprintf(w, "secret-exec:   %s\n", s.Failure())
+		}
+		return status
+	}
+	fmt.Fprintf(w, "secret-exec: %v\n", err)
+	return status
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
