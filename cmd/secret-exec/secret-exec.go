@@ -100,12 +100,12 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	case !s.check && len(s.command) == 0:
 		return fail(stderr, exitUsage, usagef("no command given (see --help)"))
 	}
-	ms, err := mappings(s, environ)
+	ms, plain, err := mappings(s, environ)
 	if err != nil {
 		return fail(stderr, exitUsage, err)
 	}
 	if len(ms) == 0 && !s.check {
-		return execute(s.command, resolve.Environ(environ, nil), stderr)
+		return execute(s.command, resolve.Environ(environ, plain), stderr)
 	}
 	stopOnSignal()
 	start := time.Now()
@@ -122,37 +122,45 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	if s.check {
 		return 0
 	}
-	return execute(s.command, resolve.Environ(environ, vars(secrets)), stderr)
+	return execute(s.command, resolve.Environ(environ, append(plain, vars(secrets)...)), stderr)
 }
 
-// mappings gathers the mappings of every source.
-func mappings(s *settings, environ []string) ([]resolve.Mapping, error) {
-	var text, file []resolve.Mapping
+// mappings gathers the mappings of every source, and the plain
+// environment of a task definition.
+func mappings(s *settings, environ []string) ([]resolve.Mapping, []resolve.Var, error) {
+	var text []resolve.Mapping
+	file := &resolve.File{}
 	var err error
 	if s.secrets != "" {
 		text, err = resolve.ParseSecrets([]byte(s.secrets), "SECRET_EXEC_SECRETS")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if s.secretsFile != "" {
-		if file, err = readFile(s.secretsFile); err != nil {
-			return nil, err
+		if file, err = readFile(s, environ); err != nil {
+			return nil, nil, err
 		}
 	}
 	inline, err := resolve.Inline(environ)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return resolve.Merge(text, file, inline)
+	ms, err := resolve.Merge(text, file.Mappings, inline)
+	return ms, file.Environment, err
 }
 
-func readFile(name string) ([]resolve.Mapping, error) {
-	data, err := os.ReadFile(name)
+func readFile(s *settings, environ []string) (*resolve.File, error) {
+	data, err := os.ReadFile(s.secretsFile)
 	if err != nil {
 		return nil, fmt.Errorf("secrets file: %w", err)
 	}
-	return resolve.ParseSecrets(data, name)
+	return resolve.ParseFile(data, s.secretsFile, resolve.FileOptions{
+		App:       s.app,
+		Env:       s.env,
+		Container: s.container,
+		LookupEnv: func(name string) (string, bool) { return lookupEnv(environ, name) },
+	})
 }
 
 // stopOnSignal ends secret-exec at once, with 128+n, when signal n arrives
