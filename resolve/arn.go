@@ -23,6 +23,9 @@ func parseARN(s string) (Ref, error) {
 	if !slices.Contains(partitions, partition) {
 		return Ref{}, fmt.Errorf("unknown partition %q in ARN", partition)
 	}
+	if service != "ssm" && service != "secretsmanager" {
+		return Ref{}, fmt.Errorf("ARN of service %q: want ssm or secretsmanager", service)
+	}
 	if err := checkRegion(region); err != nil {
 		return Ref{}, err
 	}
@@ -31,13 +34,10 @@ func parseARN(s string) (Ref, error) {
 	}
 	r := Ref{Region: region, Account: account}
 	prefix := strings.Join(f[:5], ":") + ":"
-	switch service {
-	case "ssm":
+	if service == "ssm" {
 		return parseParameterARN(prefix, resource, r)
-	case "secretsmanager":
-		return parseSecretARN(prefix, resource, r)
 	}
-	return Ref{}, fmt.Errorf("ARN of service %q: want ssm or secretsmanager", service)
+	return parseSecretARN(prefix, resource, r)
 }
 
 func checkRegion(region string) error {
