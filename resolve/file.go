@@ -49,13 +49,13 @@ func ParseFile(data []byte, source string, opt FileOptions) (*File, error) {
 		ms, err := manifest(n, source, opt)
 		return &File{Mappings: ms}, err
 	}
-	ms, err := secretsNode(n, source)
+	ms, err := secretsNode(n, source, source)
 	return &File{Mappings: ms}, err
 }
 
 // field returns the value of key in a map node, or nil.
 func field(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
+	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -81,7 +81,7 @@ func isManifest(n *yaml.Node) bool {
 // manifest reads the secrets of a Copilot manifest: the top-level block,
 // with the selected environment's block merged over it key by key.
 func manifest(n *yaml.Node, source string, opt FileOptions) ([]Mapping, error) {
-	base, err := manifestSecrets(field(n, "secrets"), source+": secrets", opt)
+	base, err := manifestSecrets(field(n, "secrets"), source, "secrets", opt)
 	if err != nil {
 		return nil, err
 	}
@@ -92,8 +92,8 @@ func manifest(n *yaml.Node, source string, opt FileOptions) ([]Mapping, error) {
 	if block == nil {
 		return base, nil
 	}
-	where := source + ": environments." + opt.Env + ".secrets"
-	over, err := manifestSecrets(field(block, "secrets"), where, opt)
+	where := "environments." + opt.Env + ".secrets"
+	over, err := manifestSecrets(field(block, "secrets"), source, where, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -108,22 +108,29 @@ func manifest(n *yaml.Node, source string, opt FileOptions) ([]Mapping, error) {
 	return base, nil
 }
 
-func manifestSecrets(n *yaml.Node, source string, opt FileOptions) ([]Mapping, error) {
+func manifestSecrets(n *yaml.Node, file, block string, opt FileOptions) ([]Mapping, error) {
+	where := file + " (" + block + ")"
 	if n == nil {
 		return nil, nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return secretsNode(n, source)
+		return secretsNode(n, file, where)
 	}
 	if err := interpolate(n, opt); err != nil {
-		return nil, &ConfigError{Source: source, Line: n.Line, Err: err}
+		return nil, &ConfigError{Source: file, Line: err.line, Err: err.err}
 	}
-	return secretsMap(n, source)
+	return secretsMap(n, file, where)
+}
+
+// lineError is an error on a line of a file.
+type lineError struct {
+	line int
+	err  error
 }
 
 // interpolate substitutes ${NAME} in the string values below n, as Copilot
 // does in a manifest, and strips one layer of single quotes around each.
-func interpolate(n *yaml.Node, opt FileOptions) error {
+func interpolate(n *yaml.Node, opt FileOptions) *lineError {
 	for i, c := range n.Content {
 		if n.Kind == yaml.MappingNode && i%2 == 0 {
 			continue // keys are variable names
@@ -137,7 +144,7 @@ func interpolate(n *yaml.Node, opt FileOptions) error {
 	}
 	v, err := expand(n.Value, opt)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return &lineError{n.Line, err}
 	}
 	if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
 		v = v[1 : len(v)-1]
@@ -194,7 +201,7 @@ func lookupVar(name string, opt FileOptions) (string, error) {
 		v, ok = opt.LookupEnv(name)
 	}
 	switch {
-	case isPre && pre != "" && ok && v != pre:
+	case isPre && pre != "" && v != "" && v != pre:
 		return "", fmt.Errorf("${%s} is %q, but the variable %s says %q", name, pre, name, v)
 	case isPre && pre != "":
 		return pre, nil
@@ -213,18 +220,19 @@ func taskDefinition(n *yaml.Node, source string, opt FileOptions) (*File, error)
 		return nil, &ConfigError{Source: source, Err: err}
 	}
 	name := field(c, "name")
-	where := source + ": container " + name.Value
+	where := source + " (container " + name.Value + ")"
 	f := &File{}
 	if s := field(c, "secrets"); s != nil {
 		if s.Kind != yaml.SequenceNode {
-			return nil, &ConfigError{Source: where, Line: s.Line, Err: errors.New("secrets: want a list")}
+			return nil, &ConfigError{Source: source, Line: s.Line,
+				Err: errors.New("secrets: want a list")}
 		}
-		if f.Mappings, err = secretsList(s, where); err != nil {
+		if f.Mappings, err = secretsList(s, source, where); err != nil {
 			return nil, err
 		}
 	}
 	if f.Environment, err = environment(field(c, "environment")); err != nil {
-		return nil, &ConfigError{Source: where, Err: err}
+		return nil, &ConfigError{Source: source, Err: err}
 	}
 	return f, nil
 }

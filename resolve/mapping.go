@@ -59,7 +59,7 @@ func ParseSecrets(data []byte, source string) ([]Mapping, error) {
 	if n == nil {
 		return nil, nil
 	}
-	return secretsNode(n, source)
+	return secretsNode(n, source, source)
 }
 
 // parseDocument parses YAML or JSON text into its root node, or nil when
@@ -98,22 +98,24 @@ func trimYAMLError(err error) string {
 	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
-// secretsNode reads the mappings of a map or list node.
-func secretsNode(n *yaml.Node, source string) ([]Mapping, error) {
+// secretsNode reads the mappings of a map or list node. Errors name file
+// and a line of it; the mappings name where, the part of the file they
+// come from.
+func secretsNode(n *yaml.Node, file, where string) ([]Mapping, error) {
 	switch {
 	case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
 		return nil, nil
 	case n.Kind == yaml.MappingNode:
-		return secretsMap(n, source)
+		return secretsMap(n, file, where)
 	case n.Kind == yaml.SequenceNode:
-		return secretsList(n, source)
+		return secretsList(n, file, where)
 	}
-	return nil, &ConfigError{Source: source, Line: n.Line,
+	return nil, &ConfigError{Source: file, Line: n.Line,
 		Err: errors.New("want a map of variable names to references, " +
 			"or a list of {name, valueFrom}")}
 }
 
-func secretsMap(n *yaml.Node, source string) ([]Mapping, error) {
+func secretsMap(n *yaml.Node, file, where string) ([]Mapping, error) {
 	var ms []Mapping
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -123,23 +125,23 @@ func secretsMap(n *yaml.Node, source string) ([]Mapping, error) {
 			if ref, err = refNode(v); err != nil {
 				err = fmt.Errorf("%s: %w", name, err)
 			}
-			ms = append(ms, Mapping{Name: name, Ref: ref, Source: source})
+			ms = append(ms, Mapping{Name: name, Ref: ref, Source: where})
 		}
 		if err != nil {
-			return nil, &ConfigError{Source: source, Line: k.Line, Err: err}
+			return nil, &ConfigError{Source: file, Line: k.Line, Err: err}
 		}
 	}
 	return ms, nil
 }
 
-func secretsList(n *yaml.Node, source string) ([]Mapping, error) {
+func secretsList(n *yaml.Node, file, where string) ([]Mapping, error) {
 	ms := make([]Mapping, 0, len(n.Content))
 	for _, item := range n.Content {
 		m, err := listEntry(item)
 		if err != nil {
-			return nil, &ConfigError{Source: source, Line: item.Line, Err: err}
+			return nil, &ConfigError{Source: file, Line: item.Line, Err: err}
 		}
-		m.Source = source
+		m.Source = where
 		ms = append(ms, m)
 	}
 	return ms, nil
