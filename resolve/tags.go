@@ -131,9 +131,13 @@ func (tc *tagCheck) apply(out []Secret) {
 			s.Tags = "off"
 			continue
 		}
-		err := tc.verdicts[i]
-		if err == nil && s.Ref.Account != "" && s.Ref.Service == SSM {
+		// Another account's parameter is refused whatever its tags say.
+		var err error
+		if s.Ref.Account != "" && s.Ref.Service == SSM {
 			err = tc.accountVerdict(s.Ref.Account)
+		}
+		if err == nil {
+			err = tc.verdicts[i]
 		}
 		if s.Err == nil {
 			s.Err = err

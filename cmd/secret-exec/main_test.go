@@ -118,6 +118,8 @@ func statusCmd(ts *testscript.TestScript, neg bool, args []string) {
 //	fake calls OP N         OP was called exactly N times
 //	fake inflight OP N      at most N calls of OP were in flight together
 //	fake reset              zero the counters
+//	fake secret-arn VAR REGION NAME
+//	                        set VAR to the full ARN of a secret
 func fakeCmd(ts *testscript.TestScript, neg bool, args []string) {
 	s := ts.Value("fake").(*fakeaws.Server)
 	if len(args) == 0 {
@@ -140,6 +142,8 @@ func fakeCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	case "reset":
 		s.Reset()
+	case "secret-arn":
+		ts.Setenv(args[1], s.SecretARN(args[2], args[3]))
 	default:
 		ts.Fatalf("fake: unknown verb %q", strings.Join(args, " "))
 	}
