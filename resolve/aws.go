@@ -29,20 +29,24 @@ const (
 	MaxAttempts = 25
 	// MaxBackoff bounds the wait between two attempts.
 	MaxBackoff = 4 * time.Second
-	// AttemptTimeout bounds one attempt, so that a hung connection is
-	// dropped and tried again instead of eating the whole deadline.
-	AttemptTimeout = 8 * time.Second
+	// MaxAttemptTimeout bounds one attempt, so that a hung connection is
+	// dropped and tried again instead of eating the whole deadline. A
+	// shorter deadline gives each attempt a third of it.
+	MaxAttemptTimeout = 8 * time.Second
 	// IMDSTimeout bounds the search for a region in the EC2 instance
 	// metadata, so that start-up off EC2 does not stall.
 	IMDSTimeout = time.Second
 )
 
 // LoadConfig loads the SDK's shared configuration and credentials chain.
-// Region, when not empty, overrides the region the chain finds.
-func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
+// Region, when not empty, overrides the region the chain finds. Deadline
+// is the time all resolution may take; each attempt of a call gets a
+// third of it, and at most MaxAttemptTimeout.
+func LoadConfig(ctx context.Context, region string, deadline time.Duration) (aws.Config, error) {
+	attempt := min(deadline/3, MaxAttemptTimeout)
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(newRetryer),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(AttemptTimeout)),
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attempt)),
 	}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))

@@ -157,13 +157,16 @@ func fail(list []*Secret, err error) {
 	}
 }
 
-// awsError shortens an SDK error to its code and message, or says that the
-// deadline passed.
-func awsError(ctx context.Context, err error) error {
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) || errors.Is(err, context.DeadlineExceeded) {
+// awsError shortens an SDK error to its code and message, and says when
+// the deadline passed, with the last error retried if there was one.
+func awsError(ctx context.Context, err error, a *attempts) error {
+	var api smithy.APIError
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		if a != nil && errors.As(a.last, &api) {
+			return fmt.Errorf("timeout: the deadline passed while retrying %s", api.ErrorCode())
+		}
 		return errors.New("timeout: no answer before the deadline")
 	}
-	var api smithy.APIError
 	if errors.As(err, &api) {
 		return &CodeError{Code: api.ErrorCode(), Message: api.ErrorMessage()}
 	}

@@ -35,12 +35,13 @@ func (r *Resolver) fetchSecret(ctx context.Context, wg *sync.WaitGroup,
 	go func() {
 		defer wg.Done()
 		start := time.Now()
-		out, err := client.GetSecretValue(ctx, in)
+		var a attempts
+		out, err := client.GetSecretValue(ctx, in, a.secrets)
 		for _, s := range list {
 			s.Elapsed = time.Since(start)
 		}
 		if err != nil {
-			fail(list, awsError(ctx, err))
+			fail(list, awsError(ctx, err, &a))
 			return
 		}
 		setSecret(list, out)

@@ -107,10 +107,11 @@ func getParameters(ctx context.Context, client SSMAPI, batch []*paramRequest) {
 		names[i] = req.name
 	}
 	start := time.Now()
+	var a attempts
 	out, err := client.GetParameters(ctx, &ssm.GetParametersInput{
 		Names:          names,
 		WithDecryption: aws.Bool(true),
-	})
+	}, a.ssm)
 	elapsed := time.Since(start)
 	for _, req := range batch {
 		for _, s := range req.secrets {
@@ -118,7 +119,7 @@ func getParameters(ctx context.Context, client SSMAPI, batch []*paramRequest) {
 		}
 	}
 	if err != nil {
-		err = awsError(ctx, err)
+		err = awsError(ctx, err, &a)
 		for _, req := range batch {
 			fail(req.secrets, err)
 		}

@@ -166,7 +166,7 @@ func (tc *tagCheck) lookupAccount(ctx context.Context, wg *sync.WaitGroup,
 		defer wg.Done()
 		tc.account, tc.accErr = c.Account(ctx, region)
 		if tc.accErr != nil {
-			tc.accErr = awsError(ctx, tc.accErr)
+			tc.accErr = awsError(ctx, tc.accErr, nil)
 		}
 	}()
 }
@@ -295,7 +295,7 @@ func (tc *tagCheck) secretTags(ctx context.Context, client SecretsAPI, id string
 // deniedCheck words the failure of a tag check's own call, and points to
 // the switch that turns the check off when the call is denied.
 func deniedCheck(ctx context.Context, err error, action string) error {
-	err = awsError(ctx, err)
+	err = awsError(ctx, err, nil)
 	var ce *CodeError
 	if errors.As(err, &ce) && (ce.Code == "AccessDeniedException" || ce.Code == "AccessDenied") {
 		return fmt.Errorf("tag policy: %s was denied (%s); allow it, "+

@@ -179,7 +179,7 @@ func stopOnSignal() {
 func resolveAll(s *settings, ms []resolve.Mapping) ([]resolve.Secret, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	cfg, err := resolve.LoadConfig(ctx, s.region)
+	cfg, err := resolve.LoadConfig(ctx, s.region, s.timeout)
 	if err != nil {
 		return nil, err
 	}
