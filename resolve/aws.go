@@ -102,7 +102,10 @@ func FindRegion(ctx context.Context, cfg aws.Config) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, IMDSTimeout)
 	defer cancel()
-	out, err := imds.NewFromConfig(cfg).GetRegion(ctx, &imds.GetRegionInput{})
+	// One attempt: off EC2 a refused connection is the answer, and
+	// retrying it would only hold up the error.
+	client := imds.NewFromConfig(cfg, func(o *imds.Options) { o.Retryer = aws.NopRetryer{} })
+	out, err := client.GetRegion(ctx, &imds.GetRegionInput{})
 	if err != nil {
 		return "", fmt.Errorf("no region: none was given by --region or SECRET_EXEC_REGION, "+
 			"AWS_REGION, AWS_DEFAULT_REGION or the AWS profile, and the EC2 instance "+

@@ -177,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, op, _ := strings.Cut(target, ".")
-	fault := s.begin(op, region, in.names())
+	fault := s.begin(op, region, accessKeyOf(r.Header.Get("Authorization")), in.names())
 	defer s.end(op)
 	if !s.wait(r, s.Latency()) {
 		abort(w)
@@ -212,6 +212,13 @@ func decode(r *http.Request) (string, string, *input, *apiError) {
 		return "", "", nil, badRequest("SerializationException", "cannot decode request body")
 	}
 	return target, region, &in, nil
+}
+
+// accessKeyOf reads the access key id from "Credential=AKID/...".
+func accessKeyOf(auth string) string {
+	_, cred, _ := strings.Cut(auth, "Credential=")
+	key, _, _ := strings.Cut(cred, "/")
+	return key
 }
 
 // regionOf reads the region from "Credential=AKID/DATE/REGION/SERVICE/aws4_request".

@@ -32,12 +32,14 @@ type Request struct {
 	// Fault is the FaultKind injected, "ratelimit" for a throttle by a
 	// RateLimit, or empty.
 	Fault string `json:"fault,omitempty"`
+	// AccessKey is the access key id the request was signed with.
+	AccessKey string `json:"accessKey,omitempty"`
 }
 
 // begin counts and logs a request that arrived and picks its fault, all
 // under one lock so that the log order is the order of the fault rules'
 // counts.
-func (s *Server) begin(op, region string, names []string) *Fault {
+func (s *Server) begin(op, region, key string, names []string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := &s.stats
@@ -54,7 +56,8 @@ func (s *Server) begin(op, region string, names []string) *Fault {
 		st.Faults[op]++
 	}
 	st.Requests = append(st.Requests,
-		Request{Op: op, Region: region, Names: slices.Clone(names), Fault: kind})
+		Request{Op: op, Region: region, Names: slices.Clone(names), Fault: kind,
+			AccessKey: key})
 	return f
 }
 
