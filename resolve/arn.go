@@ -29,7 +29,7 @@ func parseARN(s string) (Ref, error) {
 	if err := checkRegion(region); err != nil {
 		return Ref{}, err
 	}
-	if len(account) != 12 || checkChars("account", account, "") != nil {
+	if len(account) != 12 || strings.Trim(account, "0123456789") != "" {
 		return Ref{}, fmt.Errorf("malformed account %q in ARN: want 12 digits", account)
 	}
 	r := Ref{Region: region, Account: account}

@@ -65,6 +65,7 @@ func ParseSecrets(data []byte, source string) ([]Mapping, error) {
 // parseDocument parses YAML or JSON text into its root node, or nil when
 // the text holds no document.
 func parseDocument(data []byte) (*yaml.Node, error) {
+	data = untabBlankLines(data)
 	var doc yaml.Node
 	err := yaml.Unmarshal(data, &doc)
 	if err != nil && looksLikeJSON(data) {
@@ -87,6 +88,23 @@ func parseDocument(data []byte) (*yaml.Node, error) {
 		return nil, nil
 	}
 	return &doc, nil
+}
+
+// untabBlankLines empties the lines that begin with a tab and hold
+// nothing but white space or a comment: YAML refuses them, though they
+// carry nothing. Other lines, and the line count, are kept.
+func untabBlankLines(data []byte) []byte {
+	if !bytes.Contains(data, []byte("\t")) {
+		return data
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	for i, l := range lines {
+		t := bytes.TrimLeft(l, " \t\r")
+		if len(l) > 0 && l[0] == '\t' && (len(t) == 0 || t[0] == '#') {
+			lines[i] = nil
+		}
+	}
+	return bytes.Join(lines, []byte("\n"))
 }
 
 func looksLikeJSON(data []byte) bool {

@@ -66,9 +66,11 @@ func Merge(sets ...[]Mapping) ([]Mapping, error) {
 				out = append(out, m)
 				continue
 			}
-			if prev := out[i]; prev.Ref.Text != m.Ref.Text {
-				return nil, fmt.Errorf("%s is mapped twice: to %q in %s and to %q in %s",
-					m.Name, prev.Ref.Text, prev.Source, m.Ref.Text, m.Source)
+			prev := out[i]
+			if prev.Ref.Text != m.Ref.Text || prev.Ref.Service != m.Ref.Service {
+				return nil, fmt.Errorf("%s is mapped twice: to %s %q in %s and to %s %q in %s",
+					m.Name, prev.Ref.Service, prev.Ref.Text, prev.Source,
+					m.Ref.Service, m.Ref.Text, m.Source)
 			}
 		}
 	}

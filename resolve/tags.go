@@ -91,13 +91,16 @@ func (r *Resolver) checkTags(ctx context.Context, wg *sync.WaitGroup, out []Secr
 	for i := range out {
 		s := &out[i]
 		ref := s.Ref
+		if ref.Account != "" && ref.Service == SSM && s.Err == nil {
+			accountRegion = s.Region
+		}
 		switch {
 		case s.Err != nil:
 		case ref.Service == SecretsManager:
 			k := [2]string{s.Region, ref.ID}
 			secrets[k] = append(secrets[k], i)
-		case strings.HasPrefix(ref.ID, secretPrefix):
-			k := [2]string{s.Region, strings.TrimPrefix(ref.ID, secretPrefix)}
+		case strings.HasPrefix(bareName(ref.ID), secretPrefix):
+			k := [2]string{s.Region, strings.TrimPrefix(bareName(ref.ID), secretPrefix)}
 			secrets[k] = append(secrets[k], i)
 		default:
 			if params[s.Region] == nil {
@@ -105,9 +108,6 @@ func (r *Resolver) checkTags(ctx context.Context, wg *sync.WaitGroup, out []Secr
 			}
 			name := bareName(ref.ID)
 			params[s.Region][name] = append(params[s.Region][name], i)
-			if ref.Account != "" {
-				accountRegion = s.Region
-			}
 		}
 	}
 	if accountRegion != "" {
@@ -206,18 +206,24 @@ func (tc *tagCheck) checkParameters(ctx context.Context, wg *sync.WaitGroup,
 func (tc *tagCheck) checkChunk(ctx context.Context, client SSMAPI,
 	chunk []string, names map[string][]int) {
 	passed, err := tc.tagged(ctx, client, chunk)
+	var wg sync.WaitGroup
 	for _, name := range chunk {
 		if passed[paramKey(name)] {
 			continue
 		}
-		verdict := err
-		if verdict == nil {
-			verdict = tc.parameterTags(ctx, client, name)
-		}
-		for _, i := range names[name] {
-			tc.verdicts[i] = verdict
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			verdict := err
+			if verdict == nil {
+				verdict = tc.parameterTags(ctx, client, name)
+			}
+			for _, i := range names[name] {
+				tc.verdicts[i] = verdict
+			}
+		}()
 	}
+	wg.Wait()
 }
 
 // tagged returns the keys of the names that carry both tags.
