@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // SSMAPI is the part of the SSM client that secret-exec uses.
@@ -160,17 +161,36 @@ func fail(list []*Secret, err error) {
 // awsError shortens an SDK error to its code and message, and says when
 // the deadline passed, with the last error retried if there was one.
 func awsError(ctx context.Context, err error, a *attempts) error {
-	var api smithy.APIError
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-		if a != nil && errors.As(a.last, &api) {
-			return fmt.Errorf("timeout: the deadline passed while retrying %s", api.ErrorCode())
+		if a != nil && a.last != nil {
+			return fmt.Errorf("timeout: the deadline passed while retrying %s", errorCode(a.last))
 		}
 		return errors.New("timeout: no answer before the deadline")
 	}
+	var api smithy.APIError
 	if errors.As(err, &api) {
 		return &CodeError{Code: api.ErrorCode(), Message: api.ErrorMessage()}
 	}
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) {
+		return &CodeError{Code: fmt.Sprintf("HTTP %d", resp.HTTPStatusCode()),
+			Message: "the answer was not an AWS error"}
+	}
 	return err
+}
+
+// errorCode names an attempt's error briefly: its AWS code, its HTTP
+// status, or what befell the connection.
+func errorCode(err error) string {
+	var api smithy.APIError
+	var resp *smithyhttp.ResponseError
+	switch {
+	case errors.As(err, &api):
+		return api.ErrorCode()
+	case errors.As(err, &resp):
+		return fmt.Sprintf("HTTP %d", resp.HTTPStatusCode())
+	}
+	return "a failed connection"
 }
 
 // CodeError is an error answered by AWS.

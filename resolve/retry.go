@@ -1,6 +1,9 @@
 package resolve
 
 import (
+	"context"
+	"errors"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -14,9 +17,12 @@ type attempts struct {
 	last error
 }
 
-// IsErrorRetryable records err before asking the SDK's retryer.
+// IsErrorRetryable records err before asking the SDK's retryer. The end
+// of the deadline is no error of the attempt's own, so it is not kept.
 func (a *attempts) IsErrorRetryable(err error) bool {
-	a.last = err
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		a.last = err
+	}
 	return a.RetryerV2.IsErrorRetryable(err)
 }
 
