@@ -73,42 +73,34 @@ func (e *RefError) Unwrap() error { return e.Err }
 // ":label", an SSM parameter ARN, or a Secrets Manager secret ARN with the
 // optional ":json-key:version-stage:version-id" suffix.
 func ParseRef(s string) (Ref, error) {
-	var (
-		r   Ref
-		err error
-	)
-	switch {
-	case s == "":
-		err = ErrEmptyRef
-	case strings.HasPrefix(s, "arn:"):
-		r, err = parseARN(s)
-	default:
-		r, err = parseParameter(s)
-	}
-	if err != nil {
-		return Ref{}, &RefError{Ref: s, Err: err}
-	}
-	r.Text = s
-	return r, nil
+	return parse(s, func() (Ref, error) {
+		if strings.HasPrefix(s, "arn:") {
+			return parseARN(s)
+		}
+		return parseParameter(s)
+	})
 }
 
 // ParseSecretRef parses the value of a Copilot `secretsmanager:` entry:
 // a secret name or ARN with the optional ECS suffix.
 func ParseSecretRef(s string) (Ref, error) {
-	var (
-		r   Ref
-		err error
-	)
-	switch {
-	case s == "":
-		err = ErrEmptyRef
-	case strings.HasPrefix(s, "arn:"):
-		r, err = parseARN(s)
+	return parse(s, func() (Ref, error) {
+		if !strings.HasPrefix(s, "arn:") {
+			return parseSecretSuffix(s, Ref{Service: SecretsManager})
+		}
+		r, err := parseARN(s)
 		if err == nil && r.Service != SecretsManager {
 			err = errors.New("not a Secrets Manager secret ARN")
 		}
-	default:
-		r, err = parseSecretSuffix(s, Ref{Service: SecretsManager})
+		return r, err
+	})
+}
+
+// parse runs a parser over a non-empty reference and records its text.
+func parse(s string, parser func() (Ref, error)) (Ref, error) {
+	r, err := Ref{}, ErrEmptyRef
+	if s != "" {
+		r, err = parser()
 	}
 	if err != nil {
 		return Ref{}, &RefError{Ref: s, Err: err}
