@@ -14,6 +14,12 @@
 // from variables whose value is ssm://REF or secretsmanager://REF. With no
 // mapping at all the command is executed at once, without loading any AWS
 // configuration. See the usage text below for every setting.
+//
+// With --init (SECRET_EXEC_INIT=1) secret-exec does not exec the command
+// but starts it as a child and stays, as tini does: it forwards signals,
+// reaps orphans and exits with the command's status. With --refresh it
+// also resolves the mappings again on a period and restarts or stops the
+// command when a value changed. See supervise.go and docs/supervisor.md.
 package main
 
 import (
@@ -53,8 +59,23 @@ Settings (each flag has an environment twin):
     --check                                         resolve and report, run nothing
     --version, --help
 
+    --init                SECRET_EXEC_INIT=1        run COMMAND as a child and stay:
+                                                    forward signals, reap orphans
+    --refresh DURATION    SECRET_EXEC_REFRESH       resolve again every DURATION
+                                                    (+-10%); implies --init; 0 is off
+    --on-change ACTION    SECRET_EXEC_ON_CHANGE     when a value changed: restart
+                                                    COMMAND (default) or exit 0
+    --stop-timeout DUR    SECRET_EXEC_STOP_TIMEOUT  wait after SIGTERM before SIGKILL,
+                                                    on a change (10s)
+
     A variable set to ssm://NAME or secretsmanager://ID is replaced by the
-    value it refers to.
+    value it refers to. A duration is Go's (300ms, 5m) or whole seconds.
+
+    With --init, secret-exec reaps orphans, as PID 1 or as a subreaper, and
+    passes the signals it catches, but SIGCHLD, SIGURG and SIGPIPE, to
+    COMMAND, which runs in a process group of its own (the terminal's
+    foreground one, if any). Mappings are read once; a refresh that fails is
+    logged and leaves COMMAND running.
 
 Mappings:
     GITHUB_WEBHOOK_SECRET: GH_WEBHOOK_SECRET        parameter in the default region
@@ -63,16 +84,19 @@ Mappings:
     DB_USER: {secretsmanager: "prod/db:username::"} key of a JSON secret
 
 Exit status:
-    0        --check passed; otherwise the command's own status
+    0        --check passed, or --on-change exit stopped the command;
+             otherwise the command's own status
     1        a secret could not be resolved; nothing was run
     2        usage or configuration error; nothing was run
     126      the command could not be executed
     127      the command was not found
-    128+n    signal n arrived while secrets were being resolved
+    128+n    signal n arrived while secrets were being resolved,
+             or (--init) signal n killed the command
 
 Examples:
     SECRET_EXEC_SECRETS='DB_PASSWORD: /myapp/db_password' secret-exec -- ./server
     secret-exec --secrets-file manifest.yml --app myapp --env test --check
+    secret-exec --refresh 5m --on-change exit -- ./server
 `
 
 var version = ""
@@ -82,7 +106,8 @@ func main() {
 }
 
 // run does all that secret-exec does and returns its exit status. On
-// success it does not return: the command takes the process over.
+// success without --init it does not return: the command takes the
+// process over.
 func run(args, environ []string, stdout, stderr io.Writer) int {
 	getenv := func(name string) string { v, _ := lookupEnv(environ, name); return v }
 	s, err := parseSettings(args, getenv)
@@ -105,11 +130,11 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return fail(stderr, exitUsage, err)
 	}
 	if len(ms) == 0 && !s.check {
-		return execute(s.command, resolve.Environ(environ, plain), stderr)
+		return launch(s, resolve.Environ(environ, plain), nil, func() {}, stderr)
 	}
-	stopOnSignal()
+	handover := stopOnSignal()
 	start := time.Now()
-	secrets, err := resolveAll(s, ms)
+	r, secrets, err := resolveAll(s, ms)
 	if s.verbose {
 		logSecrets(stderr, secrets, time.Since(start))
 	}
@@ -122,7 +147,22 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	if s.check {
 		return 0
 	}
-	return execute(s.command, resolve.Environ(environ, append(plain, vars(secrets)...)), stderr)
+	rf := newRefresher(s, r, ms, environ, plain, secrets, stderr)
+	return launch(s, rf.environ(secrets), rf, handover, stderr)
+}
+
+// launch runs the command with env: in place of secret-exec, or with
+// --init as its child, refreshed by rf when rf is not nil. Handover ends
+// the signal handling of the resolution.
+func launch(s *settings, env []string, rf *refresher, handover func(), stderr io.Writer) int {
+	if !s.init {
+		return execute(s.command, env, stderr)
+	}
+	sv := newSupervisor(s, env, stderr)
+	if rf != nil && s.refresh > 0 {
+		sv.period, sv.update = s.refresh, rf.update
+	}
+	return sv.run(handover)
 }
 
 // mappings gathers the mappings of every source, and the plain
@@ -163,22 +203,51 @@ func readFile(s *settings, environ []string) (*resolve.File, error) {
 	})
 }
 
+// stopSignals end secret-exec while it resolves.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
 // stopOnSignal ends secret-exec at once, with 128+n, when signal n arrives
 // while it resolves: nothing has been run yet, so nothing is left behind.
-func stopOnSignal() {
+// The supervisor calls handover, once its own handling is in place, to end
+// this one; it returns when secret-exec can no longer exit from here, so
+// that no command it then starts is left orphaned.
+func stopOnSignal() (handover func()) {
 	c := make(chan os.Signal, 1)
-	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	done, gone := make(chan struct{}), make(chan struct{})
+	signal.Notify(c, stopSignals...)
 	go func() {
-		sig := <-c
-		os.Exit(exitSignalBase + int(sig.(syscall.Signal)))
+		defer close(gone)
+		select {
+		case sig := <-c:
+			os.Exit(exitSignalBase + int(sig.(syscall.Signal)))
+		case <-done:
+		}
 	}()
+	return func() {
+		signal.Stop(c)
+		close(done)
+		<-gone
+	}
 }
 
 // resolveAll loads the AWS configuration and resolves every mapping within
-// the deadline.
-func resolveAll(s *settings, ms []resolve.Mapping) ([]resolve.Secret, error) {
+// the deadline. The resolver it returns serves the refreshes of --refresh,
+// with the same clients and cached credentials.
+func resolveAll(s *settings, ms []resolve.Mapping) (*resolve.Resolver, []resolve.Secret, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
+	r, err := newResolver(ctx, s, ms)
+	if err != nil {
+		return nil, nil, err
+	}
+	secrets, err := r.Resolve(ctx, ms)
+	return r, secrets, err
+}
+
+// newResolver finds the region and the credentials once, for start-up and
+// every refresh.
+func newResolver(ctx context.Context, s *settings,
+	ms []resolve.Mapping) (*resolve.Resolver, error) {
 	cfg, err := resolve.LoadConfig(ctx, s.region, s.timeout)
 	if err != nil {
 		return nil, err
@@ -192,7 +261,7 @@ func resolveAll(s *settings, ms []resolve.Mapping) ([]resolve.Secret, error) {
 	if err := resolve.CheckCredentials(ctx, cfg); err != nil {
 		return nil, err
 	}
-	return r.Resolve(ctx, ms)
+	return r, nil
 }
 
 func policy(s *settings) *resolve.Policy {
@@ -233,13 +302,19 @@ func fail(w io.Writer, status int, err error) int {
 	if errors.As(err, &re) {
 		fmt.Fprintf(w, "secret-exec: %d of the secrets could not be resolved; nothing was run:\n",
 			len(re.Failed))
-		for _, s := range re.Failed {
-			fmt.Fprintf(w, "secret-exec:   %s\n", s.Failure())
-		}
+		printFailures(w, re)
 		return status
 	}
 	fmt.Fprintf(w, "secret-exec: %v\n", err)
 	return status
+}
+
+// printFailures prints one line per failed mapping: its variable,
+// reference, region and error, never a value.
+func printFailures(w io.Writer, re *resolve.Error) {
+	for _, s := range re.Failed {
+		fmt.Fprintf(w, "secret-exec:   %s\n", s.Failure())
+	}
 }
 
 func buildVersion() string {
