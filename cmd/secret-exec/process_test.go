@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -101,5 +102,34 @@ func TestTooLarge(t *testing.T) {
 	}
 	if bytes.Contains(out, []byte("xxxx")) {
 		t.Errorf("the value leaked into the output")
+	}
+}
+
+// TestIgnoredSignalsStayIgnored starts secret-exec with SIGHUP and SIGINT
+// ignored, as nohup or a background job does: the command must inherit
+// them ignored, with or without --init.
+func TestIgnoredSignalsStayIgnored(t *testing.T) {
+	s := fakeaws.New()
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	defer s.Close()
+	s.PutParameter("us-east-1", fakeaws.Parameter{Name: "p", Value: "v"})
+	for _, init := range []string{"", "--init"} {
+		script := `trap "" HUP INT; exec secret-exec ` + init +
+			` -- grep SigIgn /proc/self/status`
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = append(fakeEnv(t, srv.URL), "SECRET_EXEC_SECRETS=P: p")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", script, err, out)
+		}
+		var mask uint64
+		if _, err := fmt.Sscanf(string(out), "SigIgn: %x", &mask); err != nil {
+			t.Fatalf("%s: %q: %v", script, out, err)
+		}
+		const hupInt = 1<<(syscall.SIGHUP-1) | 1<<(syscall.SIGINT-1)
+		if mask&hupInt != hupInt {
+			t.Errorf("%s: SigIgn %x, want SIGHUP and SIGINT ignored", script, mask)
+		}
 	}
 }

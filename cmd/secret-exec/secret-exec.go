@@ -129,7 +129,11 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, exitUsage, err)
 	}
-	if len(ms) == 0 && !s.check {
+	switch {
+	case len(ms) == 0 && s.check:
+		printReport(stdout, nil)
+		return 0
+	case len(ms) == 0:
 		return launch(s, resolve.Environ(environ, plain), nil, func() {}, stderr)
 	}
 	handover := stopOnSignal()
@@ -214,7 +218,13 @@ var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, s
 func stopOnSignal() (handover func()) {
 	c := make(chan os.Signal, 1)
 	done, gone := make(chan struct{}), make(chan struct{})
-	signal.Notify(c, stopSignals...)
+	for _, sig := range stopSignals {
+		// A signal given ignored stays ignored, for the command to
+		// inherit: catching it would reset it at the exec.
+		if !signal.Ignored(sig) {
+			signal.Notify(c, sig)
+		}
+	}
 	go func() {
 		defer close(gone)
 		select {

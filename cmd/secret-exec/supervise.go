@@ -96,7 +96,16 @@ func (sv *supervisor) loop(sigs <-chan os.Signal) int {
 			sv.startRefresh()
 			continue
 		case r := <-sv.results:
-			sv.refreshed(r) // and reap the orphans that waited for it
+			if ws, ok := sv.reap(); ok {
+				// The command ended on its own meanwhile: that end is
+				// its status, not a change to act on.
+				sv.refreshed(refreshResult{err: r.err})
+				if status, done := sv.exited(ws); done {
+					return status
+				}
+				continue
+			}
+			sv.refreshed(r)
 		case <-sv.killAt:
 			sv.kill()
 			continue
@@ -138,6 +147,9 @@ func (sv *supervisor) forwarded() []os.Signal {
 		switch sig := syscall.Signal(n); {
 		case sig == unix.SIGCHLD || sig == unix.SIGURG || sig == unix.SIGPIPE:
 		case runtimeSignal(sig):
+		case signal.Ignored(sig):
+			// Left ignored, as it was given, so that the command
+			// inherits it ignored (nohup, a background job).
 		case sv.tty && (sig == unix.SIGTTIN || sig == unix.SIGTTOU):
 		default:
 			list = append(list, sig)
@@ -298,7 +310,7 @@ func (sv *supervisor) refreshed(r refreshResult) {
 	switch {
 	case r.err != nil:
 		logRefreshFailure(sv.stderr, r.err)
-	case r.changed == nil || sv.changing:
+	case r.changed == nil:
 	default:
 		sv.stop(r)
 	}
