@@ -17,7 +17,8 @@ var partitions = []string{
 func parseARN(s string) (Ref, error) {
 	f := strings.SplitN(s, ":", 6)
 	if len(f) < 6 {
-		return Ref{}, errors.New("malformed ARN: want arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE")
+		return Ref{}, errors.New(
+			"malformed ARN: want arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE")
 	}
 	partition, service, region, account, resource := f[1], f[2], f[3], f[4], f[5]
 	if !slices.Contains(partitions, partition) {

@@ -66,16 +66,25 @@ func field(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// isManifest tells a Copilot manifest from a plain map of secrets: a
-// manifest has a type, environments, or a secrets block that is a map of
-// its own rather than a {secretsmanager: ID} reference.
+// isManifest tells a Copilot manifest from a plain map of secrets. In a
+// plain map every value is a reference: a string or a {secretsmanager: ID}
+// object. A manifest has blocks of other shapes (image, secrets,
+// environments...), or at least the name and type every manifest has.
 func isManifest(n *yaml.Node) bool {
-	if field(n, "type") != nil || field(n, "environments") != nil {
-		return true
+	if n.Kind != yaml.MappingNode {
+		return false
 	}
-	s := field(n, "secrets")
-	return s != nil && s.Kind == yaml.MappingNode &&
-		field(s, "secretsmanager") == nil && field(s, "from_cfn") == nil
+	for i := 1; i < len(n.Content); i += 2 {
+		v := n.Content[i]
+		isRef := v.Kind == yaml.ScalarNode ||
+			v.Kind == yaml.MappingNode && len(v.Content) == 2 &&
+				(v.Content[0].Value == "secretsmanager" || v.Content[0].Value == "from_cfn")
+		if !isRef {
+			return true
+		}
+	}
+	t := field(n, "type")
+	return field(n, "name") != nil && t != nil && strings.Contains(t.Value, " ")
 }
 
 // manifest reads the secrets of a Copilot manifest: the top-level block,
@@ -116,10 +125,37 @@ func manifestSecrets(n *yaml.Node, file, block string, opt FileOptions) ([]Mappi
 	if n.Kind != yaml.MappingNode {
 		return secretsNode(n, file, where)
 	}
-	if err := interpolate(n, opt); err != nil {
-		return nil, &ConfigError{Source: file, Line: err.line, Err: err.err}
+	// The text of each reference that interpolation changed, by the line
+	// of its variable.
+	orig := make(map[int]string)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		before := refText(v)
+		if err := interpolate(v, opt); err != nil {
+			return nil, &ConfigError{Source: file, Line: err.line, Err: err.err}
+		}
+		if refText(v) != before {
+			orig[k.Line] = before
+		}
 	}
-	return secretsMap(n, file, where)
+	ms, err := secretsMap(n, file, where)
+	var ce *ConfigError
+	if errors.As(err, &ce) && orig[ce.Line] != "" {
+		// The message would quote the value with its variables substituted,
+		// and a variable may hold anything: quote it as written instead.
+		ce.Err = fmt.Errorf("reference %q is not valid once its variables are substituted",
+			orig[ce.Line])
+	}
+	return ms, err
+}
+
+// refText is the text of a secrets entry's reference: the string, or the
+// value of a {secretsmanager: ID} object.
+func refText(v *yaml.Node) string {
+	if v.Kind == yaml.MappingNode && len(v.Content) == 2 {
+		return v.Content[1].Value
+	}
+	return v.Value
 }
 
 // lineError is an error on a line of a file.
@@ -146,6 +182,7 @@ func interpolate(n *yaml.Node, opt FileOptions) *lineError {
 	if err != nil {
 		return &lineError{n.Line, err}
 	}
+
 	if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
 		v = v[1 : len(v)-1]
 	}

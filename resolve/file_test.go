@@ -144,3 +144,27 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+// TestParseFileNoInterpolatedValueInErrors checks that an invalid
+// reference is quoted as written, not with a variable's value in it.
+func TestParseFileNoInterpolatedValueInErrors(t *testing.T) {
+	const manifest = "type: Backend Service\nname: api\nsecrets:\n" +
+		"  X: /p/${TOKEN}\n  Y:\n    secretsmanager: '${TOKEN}:k::'\n"
+	for _, token := range []string{"hunter2+secret", "a:b:c:d:e"} {
+		lookup := func(string) (string, bool) { return token, true }
+		_, err := ParseFile([]byte(manifest), "m.yml", FileOptions{LookupEnv: lookup})
+		if err == nil || strings.Contains(err.Error(), token) {
+			t.Errorf("error %v: want one that does not show %q", err, token)
+		}
+	}
+}
+
+// TestParseFilePlainMapWithManifestWords reads a plain map whose variables
+// happen to be called type, name and environments as a plain map.
+func TestParseFilePlainMapWithManifestWords(t *testing.T) {
+	const text = "DB: /app/db\ntype: /app/type\nname: n\nenvironments: {secretsmanager: e}\n"
+	f, err := ParseFile([]byte(text), "f", FileOptions{})
+	if err != nil || len(f.Mappings) != 4 {
+		t.Fatalf("got %+v, %v; want 4 mappings", f, err)
+	}
+}

@@ -85,41 +85,53 @@ func (r *Resolver) checkTags(ctx context.Context, wg *sync.WaitGroup, out []Secr
 		return nil
 	}
 	tc := &tagCheck{policy: r.Policy, verdicts: make([]error, len(out))}
-	params := make(map[string]map[string][]int)
-	secrets := make(map[[2]string][]int)
-	accountRegion := ""
-	for i := range out {
-		s := &out[i]
-		ref := s.Ref
-		if ref.Account != "" && ref.Service == SSM && s.Err == nil {
-			accountRegion = s.Region
-		}
-		switch {
-		case s.Err != nil:
-		case ref.Service == SecretsManager:
-			k := [2]string{s.Region, ref.ID}
-			secrets[k] = append(secrets[k], i)
-		case strings.HasPrefix(bareName(ref.ID), secretPrefix):
-			k := [2]string{s.Region, strings.TrimPrefix(bareName(ref.ID), secretPrefix)}
-			secrets[k] = append(secrets[k], i)
-		default:
-			if params[s.Region] == nil {
-				params[s.Region] = make(map[string][]int)
-			}
-			name := bareName(ref.ID)
-			params[s.Region][name] = append(params[s.Region][name], i)
-		}
+	g := groupTags(out)
+	if g.accountRegion != "" {
+		tc.lookupAccount(ctx, wg, r.Clients, g.accountRegion)
 	}
-	if accountRegion != "" {
-		tc.lookupAccount(ctx, wg, r.Clients, accountRegion)
-	}
-	for region, names := range params {
+	for region, names := range g.params {
 		tc.checkParameters(ctx, wg, r.Clients.SSM(region), names)
 	}
-	for k, idx := range secrets {
+	for k, idx := range g.secrets {
 		tc.checkSecret(ctx, wg, r.Clients.Secrets(k[0]), k[1], idx)
 	}
 	return tc
+}
+
+// tagGroups are the tag checks a set of mappings needs, each with the
+// indexes of the mappings it decides.
+type tagGroups struct {
+	params        map[string]map[string][]int // region, parameter name
+	secrets       map[[2]string][]int         // region and secret id
+	accountRegion string                      // where to ask for the account, if needed
+}
+
+func groupTags(out []Secret) tagGroups {
+	g := tagGroups{params: make(map[string]map[string][]int), secrets: make(map[[2]string][]int)}
+	for i := range out {
+		s := &out[i]
+		if s.Err != nil {
+			continue
+		}
+		ref, name := s.Ref, bareName(s.Ref.ID)
+		if ref.Account != "" && ref.Service == SSM {
+			g.accountRegion = s.Region
+		}
+		switch {
+		case ref.Service == SecretsManager:
+			k := [2]string{s.Region, ref.ID}
+			g.secrets[k] = append(g.secrets[k], i)
+		case strings.HasPrefix(name, secretPrefix):
+			k := [2]string{s.Region, strings.TrimPrefix(name, secretPrefix)}
+			g.secrets[k] = append(g.secrets[k], i)
+		default:
+			if g.params[s.Region] == nil {
+				g.params[s.Region] = make(map[string][]int)
+			}
+			g.params[s.Region][name] = append(g.params[s.Region][name], i)
+		}
+	}
+	return g
 }
 
 // apply records the verdicts once every check is done. A fetch error
