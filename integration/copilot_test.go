@@ -107,9 +107,11 @@ func TestCopilotManifestErrors(t *testing.T) {
 			"UNDEFINED_VARIABLE"},
 		{"from_cfn", "type: Backend Service\nsecrets:\n" +
 			"  X:\n    from_cfn: stack-SecretsExport\n", "from_cfn"},
-		// \${ is a literal ${, which no parameter name may hold.
+		// \${ is a literal ${, which no parameter name may hold; the
+		// reference is quoted as written.
 		{"escaped", "type: Backend Service\nsecrets:\n" +
-			"  X: /copilot/\\${NOT_EXPANDED}/x\n", `"/copilot/${NOT_EXPANDED}/x"`},
+			"  X: /copilot/\\${NOT_EXPANDED}/x\n",
+			`reference "/copilot/\\${NOT_EXPANDED}/x" is not valid once its variables`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

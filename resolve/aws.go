@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 
@@ -46,7 +49,10 @@ func LoadConfig(ctx context.Context, region string, deadline time.Duration) (aws
 	attempt := min(deadline/3, MaxAttemptTimeout)
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(newRetryer),
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attempt)),
+		config.WithHTTPClient(plainBodies{awshttp.NewBuildableClient().WithTimeout(attempt)}),
+		// The SDK would print its warnings to stderr without our prefix;
+		// success must print nothing, and failures are reported by us.
+		config.WithLogger(logging.Nop{}),
 	}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
@@ -59,6 +65,22 @@ func LoadConfig(ctx context.Context, region string, deadline time.Duration) (aws
 		fallbackRoots()
 	}
 	return cfg, nil
+}
+
+// plainBodies sends request bodies as plain readers. The SDK closes a
+// request's body once the response headers are in; on a fast endpoint
+// (loopback, an emulator) net/http may still be writing it through the
+// body's WriteTo, which then fails and costs the connection and a retry.
+// Read, unlike WriteTo, is done by the time the headers arrive.
+type plainBodies struct {
+	aws.HTTPClient
+}
+
+func (c plainBodies) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body = struct{ io.ReadCloser }{req.Body}
+	}
+	return c.HTTPClient.Do(req)
 }
 
 func newRetryer() aws.Retryer {
