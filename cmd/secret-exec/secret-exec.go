@@ -195,7 +195,7 @@ func mappings(s *settings, environ []string) ([]resolve.Mapping, []resolve.Var, 
 }
 
 func readFile(s *settings, environ []string) (*resolve.File, error) {
-	data, err := os.ReadFile(s.secretsFile)
+	data, err := readLimited(s.secretsFile, maxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("secrets file: %w", err)
 	}
@@ -205,6 +205,27 @@ func readFile(s *settings, environ []string) (*resolve.File, error) {
 		Container: s.container,
 		LookupEnv: func(name string) (string, bool) { return lookupEnv(environ, name) },
 	})
+}
+
+// maxFileSize bounds a secrets file. The largest task definition ECS
+// registers is 64 KiB; anything near this is not a mappings file.
+const maxFileSize = 1 << 20
+
+// readLimited reads a regular file of at most limit bytes.
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case int64(len(data)) > limit:
+		return nil, fmt.Errorf("%s: larger than %d KiB", name, limit>>10)
+	}
+	return data, nil
 }
 
 // stopSignals end secret-exec while it resolves.
