@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,92 +17,22 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/secret-exec/secret-exec/internal/fakeaws"
+	"github.com/secret-exec/secret-exec/internal/proctest"
 )
 
 // The tests of --init and --refresh run the secret-exec test binary from
 // PATH, as process_test.go does. Their commands are sh scripts that get
 // a directory of their own as $0 and leave there what they saw.
 
-// idle waits for a signal, but for at most about 15 s, so that a command
-// a failed test leaves behind ends by itself.
-const idle = `i=0; while [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; exit 99`
-
-// syncBuffer is a buffer that a process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-// proc is a running secret-exec, or unshare running it.
-type proc struct {
-	t              *testing.T
-	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
-	done           chan struct{}
-}
+// waitTimeout is how long a test waits for a process to end or for a file
+// to hold what it should.
+const waitTimeout = 10 * time.Second
 
 // start starts argv in exactly env. The process is killed at the end of
 // the test if it is still running.
-func start(t *testing.T, env []string, argv ...string) *proc {
+func start(t *testing.T, env []string, argv ...string) *proctest.Proc {
 	t.Helper()
-	p := &proc{t: t, done: make(chan struct{})}
-	p.cmd = exec.Command(argv[0], argv[1:]...)
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-	})
-	return p
-}
-
-// wait returns the exit status of the process, which must end soon.
-func (p *proc) wait() int {
-	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		p.t.Fatalf("no end within 10s\nstderr: %s", p.stderr.String())
-	}
-	return p.cmd.ProcessState.ExitCode()
-}
-
-func (p *proc) signal(sig syscall.Signal) {
-	p.t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		p.t.Fatal(err)
-	}
-}
-
-// expectStatus waits for the end of p and checks its status, and that
-// its stderr is exactly stderr.
-func (p *proc) expectStatus(status int, stderr string) {
-	p.t.Helper()
-	if got := p.wait(); got != status {
-		p.t.Errorf("exit status %d, want %d\nstderr: %s", got, status, p.stderr.String())
-	}
-	if got := p.stderr.String(); got != stderr {
-		p.t.Errorf("stderr:\n%s\nwant:\n%s", got, stderr)
-	}
+	return proctest.Start(t, waitTimeout, env, argv[0], argv[1:]...)
 }
 
 // plainEnv is a clean environment without any AWS setting.
@@ -112,25 +40,12 @@ func plainEnv() []string {
 	return []string{"PATH=" + os.Getenv("PATH"), "AWS_EC2_METADATA_DISABLED=true"}
 }
 
-// lines returns the lines of a file the command writes, none if it does
-// not exist yet.
-func lines(path string) []string {
-	b, _ := os.ReadFile(path)
-	if len(b) == 0 {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-}
-
 // waitLines waits until the file at path holds exactly the lines want.
 func waitLines(t *testing.T, path string, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !slices.Equal(lines(path), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s holds %q, want %q", filepath.Base(path), lines(path), want)
-		}
-		time.Sleep(5 * time.Millisecond)
+	holds := func() bool { return slices.Equal(proctest.Lines(path), want) }
+	if !proctest.Poll(waitTimeout, holds) {
+		t.Fatalf("%s holds %q, want %q", filepath.Base(path), proctest.Lines(path), want)
 	}
 }
 
@@ -140,45 +55,17 @@ func inNamespace(args ...string) []string {
 	return append([]string{"unshare", "--pid", "--fork", "--mount-proc", "secret-exec"}, args...)
 }
 
-// reapScript starts an orphan that records its parent and exits, then
-// checks that the orphan was given to secret-exec, which is its own
-// parent, and that secret-exec reaped it: a zombie would keep its /proc
-// entry.
-const reapScript = `cd "$0" || exit 91
-(sh -c 'echo $$ >orphan.pid; sleep 0.1
-	cut -d" " -f4 /proc/$$/stat >ppid.tmp; mv ppid.tmp orphan.ppid' &)
-until [ -e orphan.ppid ]; do sleep 0.01; done
-parent=$(cat orphan.ppid)
-[ "$parent" = "$PPID" ] || { echo "orphan's parent $parent, want $PPID"; exit 1; }
-pid=$(cat orphan.pid) n=0
-while [ -e /proc/$pid ]; do
-	n=$((n+1))
-	[ $n -lt 250 ] || { echo "orphan not reaped: $(cat /proc/$pid/stat)"; exit 1; }
-	sleep 0.02
-done
-`
-
 // TestInitPID1 runs secret-exec --init as PID 1 of a new PID namespace, as
 // the first process of a container without an init.
 func TestInitPID1(t *testing.T) {
-	cases := []struct {
-		name, script string
-		status       int
-	}{
-		{"exit status", "exit 3", 3},
-		{"killed by SIGKILL", "kill -KILL $$", 128 + 9},
-		{"killed by SIGTERM", "kill -TERM $$", 128 + 15},
-		{"orphans reaped", reapScript + `
-			if grep ') Z ' /proc/[0-9]*/stat; then echo zombies left; exit 1; fi`, 0},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range proctest.InitCases {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			script := `[ $PPID = 1 ] || { echo "parent $PPID, not PID 1"; exit 90; }; ` + c.script
+			script := `[ $PPID = 1 ] || { echo "parent $PPID, not PID 1"; exit 90; }; ` + c.Script
 			argv := inNamespace("--init", "--", "sh", "-c", script, t.TempDir())
 			p := start(t, plainEnv(), argv...)
-			p.expectStatus(c.status, "")
-			if out := p.stdout.String(); out != "" {
+			p.ExpectStatus(c.Status, "")
+			if out := p.Stdout.String(); out != "" {
 				t.Errorf("stdout: %s", out)
 			}
 		})
@@ -190,35 +77,16 @@ func TestInitPID1(t *testing.T) {
 func TestInitPID1Signal(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	script := `cd "$0"; trap 'echo TERM >got; exit 42' TERM; touch ready; ` + idle
+	script := `cd "$0"; trap 'echo TERM >got; exit 42' TERM; touch ready; ` + proctest.Idle
 	p := start(t, plainEnv(), inNamespace("--init", "--", "sh", "-c", script, dir)...)
 	waitFor(t, func() bool { _, err := os.Stat(dir + "/ready"); return err == nil })
-	pid := childOf(t, p.cmd.Process.Pid)
+	var pid int // secret-exec, the only child of unshare
+	waitFor(t, func() (ok bool) { pid, ok = proctest.Child(p.Cmd.Process.Pid); return ok })
 	if err := unix.Kill(pid, unix.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	p.expectStatus(42, "")
+	p.ExpectStatus(42, "")
 	waitLines(t, dir+"/got", "TERM")
-}
-
-// childOf finds the only child of pid, in /proc.
-func childOf(t *testing.T, pid int) int {
-	t.Helper()
-	var found int
-	waitFor(t, func() bool {
-		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-		for _, path := range stats {
-			b, _ := os.ReadFile(path)
-			_, rest, _ := bytes.Cut(b, []byte(") "))
-			f := strings.Fields(string(rest))
-			if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-				found, _ = strconv.Atoi(filepath.Base(filepath.Dir(path)))
-				return true
-			}
-		}
-		return false
-	})
-	return found
 }
 
 // TestInitSubreaper runs secret-exec --init as an ordinary process: it
@@ -226,9 +94,10 @@ func childOf(t *testing.T, pid int) int {
 // it reaps them.
 func TestInitSubreaper(t *testing.T) {
 	t.Parallel()
-	p := start(t, plainEnv(), "secret-exec", "--init", "--", "sh", "-c", reapScript, t.TempDir())
-	p.expectStatus(0, "")
-	if out := p.stdout.String(); out != "" {
+	p := start(t, plainEnv(), "secret-exec", "--init", "--",
+		"sh", "-c", proctest.ReapScript, t.TempDir())
+	p.ExpectStatus(0, "")
+	if out := p.Stdout.String(); out != "" {
 		t.Errorf("stdout: %s", out)
 	}
 }
@@ -246,19 +115,19 @@ func TestInitForwards(t *testing.T) {
 	for _, sig := range sigs {
 		script += fmt.Sprintf(`trap 'echo %d >>got' %d; `, sig, sig)
 	}
-	script += `trap 'echo 15 >>got; exit 42' TERM; touch ready; ` + idle
+	script += `trap 'echo 15 >>got; exit 42' TERM; touch ready; ` + proctest.Idle
 	p := start(t, plainEnv(), "secret-exec", "--init", "--", "sh", "-c", script, dir)
 	waitFor(t, func() bool { _, err := os.Stat(dir + "/ready"); return err == nil })
 	var want []string
 	for _, sig := range append(sigs, unix.SIGTERM) {
-		p.signal(sig)
+		p.Signal(sig)
 		if sig == unix.SIGURG || sig == unix.SIGPIPE {
 			continue // checked by the next signal's line coming alone
 		}
 		want = append(want, strconv.Itoa(int(sig)))
 		waitLines(t, dir+"/got", want...)
 	}
-	p.expectStatus(42, "")
+	p.ExpectStatus(42, "")
 }
 
 // TestInitSignalWhileResolving sends a signal while a fetch hangs: as
@@ -272,8 +141,8 @@ func TestInitSignalWhileResolving(t *testing.T) {
 	env := append(fakeEnv(t, url), "SECRET_EXEC_SECRETS=P: p", "SECRET_EXEC_INIT=1")
 	p := start(t, env, "secret-exec", "--", "sh", "-c", `touch "$0/ran"`, dir)
 	waitFor(t, func() bool { return s.Calls("GetParameters") > 0 })
-	p.signal(unix.SIGTERM)
-	p.expectStatus(128+15, "")
+	p.Signal(unix.SIGTERM)
+	p.ExpectStatus(128+15, "")
 	if _, err := os.Stat(dir + "/ran"); err == nil {
 		t.Errorf("the command ran")
 	}
@@ -297,7 +166,7 @@ func TestInitTerminal(t *testing.T) {
 	}
 	script := `read -r line; awk '{print "pgrp", $5, "tpgid", $8}' /proc/self/stat
 		awk '/^SigIgn:/ {print "ignored", $2}' /proc/self/status
-		trap 'echo winch; exit 7' WINCH; echo ready; ` + idle
+		trap 'echo winch; exit 7' WINCH; echo ready; ` + proctest.Idle
 	cmd := exec.Command("secret-exec", "--init", "-v", "--", "sh", "-c", script)
 	cmd.Env = plainEnv()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
@@ -307,7 +176,7 @@ func TestInitTerminal(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	slave.Close()
-	var out syncBuffer
+	var out proctest.Buffer
 	go io.Copy(&out, master)
 	master.WriteString("go\n")
 	waitFor(t, func() bool { return strings.Contains(out.String(), "ready") })
@@ -383,7 +252,7 @@ func TestInitNoMappings(t *testing.T) {
 	s, url := fakeServer(t)
 	env := append(plainEnv(), "AWS_ENDPOINT_URL="+url, "SECRET_EXEC_REFRESH=50ms")
 	p := start(t, env, "secret-exec", "--", "sh", "-c", `sleep 0.4; exit 5`)
-	p.expectStatus(5, "")
+	p.ExpectStatus(5, "")
 	if n := s.Stats().Total; n != 0 {
 		t.Errorf("%d calls to AWS, want none", n)
 	}
@@ -397,10 +266,6 @@ func fakeServer(t *testing.T) (*fakeaws.Server, string) {
 	return s, srv.URL
 }
 
-// startsScript records each start of the command with the value of $P,
-// and exits 0 on SIGTERM.
-const startsScript = `cd "$0"; echo "start $P" >>starts; trap 'exit 0' TERM; ` + idle
-
 // TestRefreshRestart changes a parameter: the next refresh sees it and
 // the command is started again with the new value.
 func TestRefreshRestart(t *testing.T) {
@@ -409,7 +274,8 @@ func TestRefreshRestart(t *testing.T) {
 	s.PutParameter("us-east-1", fakeaws.Parameter{Name: "p", Value: "first-value-17"})
 	dir := t.TempDir()
 	env := append(fakeEnv(t, url), "SECRET_EXEC_SECRETS=P: p")
-	p := start(t, env, "secret-exec", "--refresh", "300ms", "--", "sh", "-c", startsScript, dir)
+	p := start(t, env, "secret-exec", "--refresh", "300ms", "--",
+		"sh", "-c", proctest.StartsScript, dir)
 	waitLines(t, dir+"/starts", "start first-value-17")
 	changed := time.Now()
 	s.PutParameter("us-east-1", fakeaws.Parameter{Name: "p", Value: "second-value-29"})
@@ -418,10 +284,10 @@ func TestRefreshRestart(t *testing.T) {
 	if took := time.Since(changed); took > 2*time.Second {
 		t.Errorf("restarted %v after the change, want about one period", took)
 	}
-	p.signal(unix.SIGTERM)
-	p.expectStatus(0, "secret-exec: refresh: P changed; restarting the command\n")
-	if strings.Contains(p.stdout.String(), "value") {
-		t.Errorf("stdout: %s", p.stdout.String())
+	p.Signal(unix.SIGTERM)
+	p.ExpectStatus(0, "secret-exec: refresh: P changed; restarting the command\n")
+	if strings.Contains(p.Stdout.String(), "value") {
+		t.Errorf("stdout: %s", p.Stdout.String())
 	}
 }
 
@@ -434,7 +300,8 @@ func TestRefreshFailure(t *testing.T) {
 	s.PutParameter("us-east-1", fakeaws.Parameter{Name: "p", Value: "first-value-31"})
 	dir := t.TempDir()
 	env := append(fakeEnv(t, url), "SECRET_EXEC_SECRETS=P: p")
-	p := start(t, env, "secret-exec", "--refresh", "200ms", "--", "sh", "-c", startsScript, dir)
+	p := start(t, env, "secret-exec", "--refresh", "200ms", "--",
+		"sh", "-c", proctest.StartsScript, dir)
 	waitLines(t, dir+"/starts", "start first-value-31")
 	s.SetFaults(fakeaws.Fault{Op: "GetParameters", Kind: fakeaws.Error,
 		Code: "AccessDeniedException", Message: "not allowed"})
@@ -442,15 +309,15 @@ func TestRefreshFailure(t *testing.T) {
 	failure := "secret-exec: refresh: 1 of the secrets could not be resolved; " +
 		"the command keeps running:\n" +
 		"secret-exec:   P: p (us-east-1): AccessDeniedException: not allowed\n"
-	waitFor(t, func() bool { return strings.Count(p.stderr.String(), failure) >= 2 })
+	waitFor(t, func() bool { return strings.Count(p.Stderr.String(), failure) >= 2 })
 	waitLines(t, dir+"/starts", "start first-value-31")
 	s.SetFaults()
 	waitLines(t, dir+"/starts", "start first-value-31", "start second-value-37")
-	p.signal(unix.SIGTERM)
-	if got := p.wait(); got != 0 {
+	p.Signal(unix.SIGTERM)
+	if got := p.Wait(); got != 0 {
 		t.Errorf("exit status %d, want 0", got)
 	}
-	stderr := strings.ReplaceAll(p.stderr.String(), failure, "")
+	stderr := strings.ReplaceAll(p.Stderr.String(), failure, "")
 	if want := "secret-exec: refresh: P changed; restarting the command\n"; stderr != want {
 		t.Errorf("stderr, less the failures:\n%s\nwant:\n%s", stderr, want)
 	}
@@ -472,11 +339,12 @@ func TestRefreshExit(t *testing.T) {
 	s.PutSecret("us-east-1", fakeaws.Secret{Name: "db", String: "db-value", Tags: tags})
 	dir := t.TempDir()
 	env := append(fakeEnv(t, url), "SECRET_EXEC_SECRETS="+secrets)
+	script := `cd "$0"; echo start >>starts; ` + proctest.Idle
 	p := start(t, env, "secret-exec", "--app", "app", "--env", "test", "--refresh", "100ms",
-		"--on-change", "exit", "--", "sh", "-c", `cd "$0"; echo start >>starts; `+idle, dir)
+		"--on-change", "exit", "--", "sh", "-c", script, dir)
 	waitFor(t, func() bool { return s.Calls("GetSecretValue") >= 3 })
 	s.PutParameter("us-east-1", fakeaws.Parameter{Name: "p05", Value: "value-05-new"})
-	p.expectStatus(0, "secret-exec: refresh: P05 changed; stopping the command\n")
+	p.ExpectStatus(0, "secret-exec: refresh: P05 changed; stopping the command\n")
 	waitLines(t, dir+"/starts", "start")
 	n := s.Calls("GetSecretValue")
 	for op, want := range map[string]int{"GetParameters": 2 * n, "DescribeParameters": n,
@@ -496,12 +364,12 @@ func TestRefreshStopTimeout(t *testing.T) {
 	dir := t.TempDir()
 	env := append(fakeEnv(t, url), "SECRET_EXEC_SECRETS=P: p",
 		"SECRET_EXEC_REFRESH=200ms", "SECRET_EXEC_STOP_TIMEOUT=300ms")
-	script := `cd "$0"; echo "start $P" >>starts; trap '' TERM; ` + idle
+	script := `cd "$0"; echo "start $P" >>starts; trap '' TERM; ` + proctest.Idle
 	p := start(t, env, "secret-exec", "--", "sh", "-c", script, dir)
 	waitLines(t, dir+"/starts", "start first-value-41")
 	s.PutParameter("us-east-1", fakeaws.Parameter{Name: "p", Value: "second-value-43"})
 	waitLines(t, dir+"/starts", "start first-value-41", "start second-value-43")
-	p.signal(unix.SIGINT)
-	p.expectStatus(128+2, "secret-exec: refresh: P changed; restarting the command\n"+
+	p.Signal(unix.SIGINT)
+	p.ExpectStatus(128+2, "secret-exec: refresh: P changed; restarting the command\n"+
 		"secret-exec: sh did not stop within 300ms: killing it\n")
 }
