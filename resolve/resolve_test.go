@@ -168,11 +168,7 @@ func TestResolveBatches(t *testing.T) {
 		f.putParam(east, name, "old-"+value, value)
 		refs, want = append(refs, name), append(want, value)
 	}
-	out, err := resolveFake(t, f, nil, refMappings(t, refs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkValues(t, out, want...)
+	out := mustResolve(t, f, nil, refs, want)
 	for _, s := range out {
 		if s.Region != east || s.Version != "2" || s.Tags != "off" {
 			t.Errorf("%s: region %q version %q tags %q, want %s 2 off",
@@ -233,11 +229,7 @@ func TestResolveRegions(t *testing.T) {
 	refs = append(refs, "/both/shared", arnOf(west, "/both/shared"))
 	want = append(want, "east-shared-value", "west-shared-value")
 
-	out, err := resolveFake(t, f, nil, refMappings(t, refs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkValues(t, out, want...)
+	out := mustResolve(t, f, nil, refs, want)
 	for i, s := range out {
 		wantRegion := east
 		if strings.HasPrefix(refs[i], "arn:") {
@@ -754,11 +746,7 @@ func TestTagPolicyManyNames(t *testing.T) {
 		f.putParam(east, name, "many-value-"+name).tag("app", "test")
 		refs, want = append(refs, name), append(want, "many-value-"+name)
 	}
-	out, err := resolveFake(t, f, testPolicy, refMappings(t, refs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkValues(t, out, want...)
+	mustResolve(t, f, testPolicy, refs, want)
 	if n := f.count("DescribeParameters"); n != 3 {
 		t.Errorf("%d DescribeParameters calls, want 3", n)
 	}
@@ -794,11 +782,7 @@ func TestTagPolicyPages(t *testing.T) {
 		f.putParam(east, name, "paged-value-"+name).tag("app", "test")
 		refs, want = append(refs, name), append(want, "paged-value-"+name)
 	}
-	out, err := resolveFake(t, f, testPolicy, refMappings(t, refs...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkValues(t, out, want...)
+	mustResolve(t, f, testPolicy, refs, want)
 	if n := f.count("DescribeParameters"); n != 5 {
 		t.Errorf("%d DescribeParameters calls, want 5 pages", n)
 	}
@@ -940,4 +924,16 @@ func BenchmarkParseSecrets(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// mustResolve resolves refs against f, which must succeed with the values
+// want, in order.
+func mustResolve(t *testing.T, f *fakeAWS, p *Policy, refs, want []string) []Secret {
+	t.Helper()
+	out, err := resolveFake(t, f, p, refMappings(t, refs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkValues(t, out, want...)
+	return out
 }
