@@ -199,11 +199,8 @@ func TestResolveDuplicates(t *testing.T) {
 	f := newFakeAWS()
 	f.putParam(east, "/x", "value-of-x")
 	f.putParam(east, "/y", "value-of-y")
-	out, err := resolveFake(t, f, nil, refMappings(t, "/x", "/y", "/x", "/x", "/y"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkValues(t, out, "value-of-x", "value-of-y", "value-of-x", "value-of-x", "value-of-y")
+	mustResolve(t, f, nil, []string{"/x", "/y", "/x", "/x", "/y"},
+		[]string{"value-of-x", "value-of-y", "value-of-x", "value-of-x", "value-of-y"})
 	if got := f.names["GetParameters"]; len(got) != 1 || len(got[0]) != 2 {
 		t.Errorf("GetParameters calls asked %q, want one call for /x and /y", got)
 	}
@@ -868,11 +865,8 @@ func TestResolveOtherAccountNoPolicy(t *testing.T) {
 	f := newFakeAWS()
 	f.putShared(otherAccount, east, "/shared/x", "other-account-value")
 	other := "arn:aws:ssm:" + east + ":" + otherAccount + ":parameter/shared/x"
-	out, err := resolveFake(t, f, nil, refMappings(t, other))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkValues(t, out, "other-account-value")
+	mustResolve(t, f, nil, []string{other},
+		[]string{"other-account-value"})
 	if n := f.count("GetCallerIdentity"); n != 0 {
 		t.Errorf("%d account lookups without the policy", n)
 	}
