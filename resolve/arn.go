@@ -57,21 +57,29 @@ func parseParameterARN(prefix, resource string, r Ref) (Ref, error) {
 		return Ref{}, errors.New("SSM ARN must name a parameter: want ...:parameter/NAME")
 	}
 	name, sel, _ := strings.Cut(rest, ":")
-	// The ARN of /a/b reads parameter/a/b; that of x reads parameter/x.
-	bare := name
-	if strings.Contains(name, "/") {
-		bare = "/" + name
-	}
-	if err := checkParameterName(bare); err != nil {
+	r.Service = SSM
+	r.ID = prefix + "parameter/" + name
+	r.Selector = sel
+	if err := checkParameterName(bareName(r.ID)); err != nil {
 		return Ref{}, err
 	}
 	if err := checkSelector(rest, sel); err != nil {
 		return Ref{}, err
 	}
-	r.Service = SSM
-	r.ID = prefix + "parameter/" + name
-	r.Selector = sel
 	return r, nil
+}
+
+// bareName is the parameter name of an SSM ID, which may be an ARN: the
+// ARN of /a/b ends in parameter/a/b, that of x in parameter/x.
+func bareName(id string) string {
+	if !strings.HasPrefix(id, "arn:") {
+		return id
+	}
+	_, rest, _ := strings.Cut(id, ":parameter/")
+	if strings.Contains(rest, "/") {
+		return "/" + rest
+	}
+	return rest
 }
 
 func parseSecretARN(prefix, resource string, r Ref) (Ref, error) {

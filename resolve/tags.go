@@ -183,19 +183,6 @@ func (tc *tagCheck) lookupAccount(ctx context.Context, wg *sync.WaitGroup,
 	}()
 }
 
-// bareName is the parameter name of an SSM ID, which may be an ARN: the
-// ARN of /a/b ends in parameter/a/b, that of x in parameter/x.
-func bareName(id string) string {
-	if !strings.HasPrefix(id, "arn:") {
-		return id
-	}
-	_, rest, _ := strings.Cut(id, ":parameter/")
-	if strings.Contains(rest, "/") {
-		return "/" + rest
-	}
-	return rest
-}
-
 // checkParameters asks DescribeParameters, fifty names at a time, which of
 // names carry both tags; the others are looked at one by one to say which
 // tag is at fault.
